@@ -1,0 +1,1 @@
+"""Classifiers that give a customer message one of the six after-sales labels."""

@@ -1,0 +1,1 @@
+"""Aftersale daemon: mailbox in, classified tickets and reply drafts out."""
