@@ -73,7 +73,8 @@ def test_example_file_loads_with_its_documented_values() -> None:
     settings = load_settings(example_path(), env={})
     assert settings.seller.name == "Northwind Home Goods"
     assert settings.seller.address == "support@northwind-home.example"
-    assert settings.seller.signature.startswith("Kind regards,")
+    assert settings.seller.signature.startswith("Maria Jensen")
+    assert settings.log.file == example_path().parent / "aftersale.log"
     assert settings.mailbox.kind == "maildir"
     assert settings.mailbox.path == example_path().parent / "Maildir"
     assert settings.outbox.kind == "draft"
