@@ -1,0 +1,3 @@
+"""Shared fixtures. The real Dovecot and aiosmtpd servers live in tests/servers.py."""
+
+pytest_plugins = ["tests.servers"]
