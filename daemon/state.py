@@ -643,6 +643,60 @@ class Store:
         with self.writer():
             self._table("cursors.json").put(name, {"value": value})
 
+    # -- orders ------------------------------------------------------------------------------
+
+    def put_orders(self, orders: Mapping[str, Mapping[str, Any]]) -> tuple[int, int]:
+        """Store order records (from the order report) by order id; return (new, updated).
+
+        Sharded like the handled records, so importing a day's report costs the same with a
+        year of orders behind it.
+        """
+        by_shard: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
+        for order_id, record in orders.items():
+            by_shard[shard_of(order_id)][order_id] = record
+        new = updated = 0
+        with self.writer():
+            for shard, records in by_shard.items():
+                table = self._table(f"orders/{shard}.json")
+                for order_id, record in records.items():
+                    old = table.get(order_id)
+                    if old is None:
+                        new += 1
+                    elif {k: v for k, v in old.items() if k != "key"} != dict(record):
+                        updated += 1
+                table.put_many(records)
+        return new, updated
+
+    def get_order(self, order_id: str) -> dict[str, Any] | None:
+        if not order_id:
+            return None
+        record = self._table(f"orders/{shard_of(order_id)}.json").get(order_id)
+        if record is None:
+            return None
+        record.pop("key", None)
+        return record
+
+    def imported_reports(self) -> set[str]:
+        return {record["key"] for record in self._table("reports.json").all()}
+
+    def mark_report_imported(self, tag: str) -> None:
+        with self.writer():
+            self._table("reports.json").put(tag, {"at": to_json(self._clock())})
+
+    # -- failure reasons ---------------------------------------------------------------------
+
+    def count_failure(self, sku: str, product: str, reason: str) -> None:
+        """Tally one dissatisfaction reason for a product; the table grows with the catalogue
+        (products x reasons), never with the number of tickets."""
+        key = f"{sku}|{reason}"
+        with self.writer():
+            table = self._table("failures.json")
+            old = table.get(key)
+            table.put(key, {"sku": sku, "product": product or (old or {}).get("product", ""), "reason": reason, "count": (old or {}).get("count", 0) + 1})
+
+    def failures(self) -> list[dict[str, Any]]:
+        return sorted(self._table("failures.json").all(), key=lambda record: (-record["count"], record["sku"]))
+
     # -- intents -----------------------------------------------------------------------------
 
     def add_intent(self, intent: Intent) -> None:
