@@ -6,6 +6,7 @@ seller's template is an error the seller sees at once, not a blank in a customer
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import logging
 import re
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|r|rif|odp|回复|答复|返信)\s*(\[\d+\])?\s*[:：]\s*)+", re.IGNORECASE)
 """Reply prefixes in the buyers' languages, stripped before adding one "Re: "."""
+
+REPLY_POLICY = email.policy.default.clone(max_line_length=998)
+"""RFC 5322's hard limit. At the default 78, Python folds a long subject before its first
+word ("Subject:\n Re: ..."), which several clients then show with a leading space."""
 
 MAX_REFERENCES = 20
 """RFC 5322 lets References grow without bound; long chains break some servers' header limits."""
@@ -130,7 +135,7 @@ def build_reply(
     do not answer them; drafts do not, because the seller reviews and sends those as a person.
     """
     recipient = message.reply_to or message.from_address
-    msg = EmailMessage()
+    msg = EmailMessage(policy=REPLY_POLICY)
     msg["From"] = Address(display_name=sender.name, addr_spec=sender.address)
     msg["To"] = _address_header(message.from_name if recipient == message.from_address else "", recipient)
     msg["Subject"] = reply_subject(message.subject)
