@@ -19,6 +19,12 @@ def ticket_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a ticket number: {text!r}") from None
 
 
+def raise_usage(text: str) -> None:
+    from daemon.errors import UsageError
+
+    raise UsageError(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py",
@@ -72,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("report", help="which products fail and why (from dissatisfaction tickets)")
 
+    suggest = commands.add_parser("suggest", help="keyword changes that would fix misclassified examples")
+    suggest.add_argument("csv", nargs="?", type=Path, help="labelled CSV (text,label[,language])")
+    suggest.add_argument("--relabels", action="store_true", help="also use the labels corrected with `relabel`")
+    suggest.add_argument("--limit", type=int, default=10, help="how many suggestions (default 10)")
+
+    dry = commands.add_parser("dry-run", help="classify past mail in a folder without drafting anything")
+    dry.add_argument("--folder", required=True, help="a Maildir path, or a folder of the IMAP mailbox")
+    dry.add_argument("--compare", type=Path, help="a second keyword directory: show which messages change label")
+
     evaluate = commands.add_parser("eval", help="score the classifier on a labelled CSV (text,label[,language])")
     evaluate.add_argument("csv", type=Path)
     evaluate.add_argument("--split", help="only rows whose split column has this value (e.g. holdout)")
@@ -119,6 +134,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "lint-templates":
                 return amazon_commands.cmd_lint_templates(config, explicit, args.directory, out)
             return amazon_commands.cmd_report(config, out)
+        if args.command in {"suggest", "dry-run"}:
+            from daemon import tuning_commands
+
+            if args.command == "suggest":
+                if args.csv is None and not args.relabels:
+                    raise_usage("suggest: give a CSV file, or --relabels")
+                return tuning_commands.cmd_suggest(config, explicit, args.csv, args.relabels, args.limit, out)
+            return tuning_commands.cmd_dry_run_folder(config, args.folder, args.compare, out)
         if args.command == "eval":
             return commands.cmd_eval(config, explicit, args.csv, args.split, args.json, out)
     except AftersaleError as error:
