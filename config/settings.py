@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from daemon.net import is_loopback
 from daemon.errors import ConfigError
 from daemon.models import LABELS
 
@@ -494,14 +495,6 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def is_loopback(host: str) -> bool:
-    """True for a server on this machine, where nothing travels over a network."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _path(base_dir: Path, must_be: str = "") -> Callable[[Any], Path]:

@@ -278,7 +278,6 @@ def _send_digest(runtime, text: str) -> None:
         log.info("response digest not mailed: [tickets] digest_to needs [outbox] kind = \"smtp\"")
         return
     from daemon.app import build_transport
-    from daemon.outbox import crlf
 
     msg = EmailMessage()
     msg["From"] = settings.seller.address
@@ -287,7 +286,7 @@ def _send_digest(runtime, text: str) -> None:
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
     build_transport(settings, os.environ)().send_with_retry(
-        crlf(bytes(msg)), settings.seller.address, [settings.tickets.digest_to], retries=settings.outbox.retries, base_seconds=settings.outbox.retry_base_seconds
+        bytes(msg), settings.seller.address, [settings.tickets.digest_to], retries=settings.outbox.retries, base_seconds=settings.outbox.retry_base_seconds
     )
 
 

@@ -94,7 +94,7 @@ class SmtpOutbox:
             return Delivery(outcome="already-present", message_id=reply.message_id, detail="in Sent")
         try:
             self._transport.send_with_retry(
-                crlf(reply.raw), self._sender, [reply.to], retries=self._retries, base_seconds=self._base
+                reply.raw, self._sender, [reply.to], retries=self._retries, base_seconds=self._base
             )
         except OutboxError as exc:
             log.warning("send of %s failed, filing a draft instead: %s", reply.message_id, exc)
@@ -116,10 +116,6 @@ def file_draft(mailbox: Mailbox, reply: Reply) -> Delivery:
     handle = mailbox.append_draft(reply.raw, reply.message_id)
     return Delivery(outcome="drafted", message_id=reply.message_id, detail=handle)
 
-
-def crlf(raw: bytes) -> bytes:
-    """SMTP (RFC 5321) wants CRLF line ends; files on disk keep LF."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ it is retried, since a rare duplicate reply beats a lost one.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import smtplib
 import socket
@@ -21,12 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from daemon.errors import ConfigError, OutboxError
+from daemon.net import check_choices, crlf, is_loopback, tls_context
+from daemon.errors import OutboxError
 
 log = logging.getLogger(__name__)
 
-SECURITIES = ("ssl", "starttls", "none")
-AUTHS = ("password", "xoauth2")
 RETRY_MAX_SECONDS = 300.0
 _X509_HOSTNAME_MISMATCH = 62
 
@@ -55,10 +53,7 @@ class SmtpTransport:
         timeout: float = 60.0,
         secret_source: str = "$SMTP_PASSWORD",
     ) -> None:
-        if security not in SECURITIES:
-            raise ConfigError(f"[outbox] security: {security!r} is not one of {', '.join(SECURITIES)}")
-        if auth not in AUTHS:
-            raise ConfigError(f"[outbox] auth: {auth!r} is not one of {', '.join(AUTHS)}")
+        check_choices("outbox", security, auth)
         self._host = host
         self._port = port
         self._security = security
@@ -128,7 +123,7 @@ class SmtpTransport:
             if not raw.isascii() and session.has_extn("8bitmime"):
                 options.append("BODY=8BITMIME")  # RFC 6152: announce 8-bit text parts
             try:
-                refused = session.sendmail(sender, list(recipients), _crlf(raw), mail_options=options)
+                refused = session.sendmail(sender, list(recipients), crlf(raw), mail_options=options)
             except smtplib.SMTPRecipientsRefused as exc:
                 raise _refused_recipients(exc.recipients) from exc
             except smtplib.SMTPSenderRefused as exc:
@@ -182,7 +177,7 @@ class SmtpTransport:
                     raise _SendFailure('the server does not offer STARTTLS (set [outbox] security = "ssl" or "none")', permanent=True)
                 session.starttls(context=context)
                 session.ehlo()
-            elif self._security == "none" and self._username and not _is_loopback(self._host):
+            elif self._security == "none" and self._username and not is_loopback(self._host):
                 log.warning("%s: security = \"none\": the password crosses the network unencrypted", self._where)
             if self._username:
                 self._login(session)
@@ -215,12 +210,8 @@ class SmtpTransport:
             session.login(self._username, secret)
 
     def _tls_context(self) -> ssl.SSLContext:
-        """Verifying context (certificate and host name), trusting `ca_file` when given."""
         if self._context is None:
-            try:
-                self._context = ssl.create_default_context(cafile=str(self._ca_file) if self._ca_file else None)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(f"[outbox] ca_file: {self._ca_file}: cannot be used ({_cause(exc)})") from exc
+            self._context = tls_context(self._ca_file, "outbox")
         return self._context
 
 
@@ -267,18 +258,6 @@ def _text(reply: object) -> str:
     return " ".join(text.split())[:200]
 
 
-def _crlf(raw: bytes) -> bytes:
-    """SMTP lines end in CRLF (RFC 5321 2.3.8); smtplib sends bytes exactly as given."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _close_quietly(session: smtplib.SMTP) -> None:

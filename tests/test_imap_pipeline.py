@@ -15,7 +15,6 @@ from email.policy import default
 from email.utils import make_msgid
 from pathlib import Path
 
-import pytest
 
 import run
 from config.settings import load_settings

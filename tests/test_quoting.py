@@ -134,7 +134,7 @@ def test_japanese_thunderbird_quote_headers_end_the_new_text(header):
 
 
 def test_bottom_posted_reply_below_the_quote_is_the_new_text():
-    body = f"On Mon, May 20, 2024 at 9:12 AM Shop <s@shop.example> wrote:\n> Is everything all right?\n\nNo, the item is broken."
+    body = "On Mon, May 20, 2024 at 9:12 AM Shop <s@shop.example> wrote:\n> Is everything all right?\n\nNo, the item is broken."
     new_text, quoted, _ = split_reply(body)
     assert new_text == "No, the item is broken."
     assert "Is everything all right?" in quoted

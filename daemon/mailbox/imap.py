@@ -19,7 +19,6 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import imaplib
-import ipaddress
 import logging
 import re
 import socket
@@ -34,15 +33,14 @@ import imapclient
 from imapclient.exceptions import CapabilityError, LoginError
 from imapclient.imapclient import DRAFTS, SENT
 
-from daemon.errors import ConfigError, MailboxAuthError, MailboxError
+from daemon.net import check_choices, crlf, is_loopback, tls_context
+from daemon.errors import MailboxAuthError, MailboxError
 from daemon.models import RawMail
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SECURITIES = ("ssl", "starttls", "none")
-AUTHS = ("password", "xoauth2")
 
 IDLE_RENEW_SECONDS = 25 * 60.0
 """RFC 2177: servers may drop a client idle for 30 minutes, so IDLE is re-issued before that."""
@@ -113,10 +111,7 @@ class ImapMailbox:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if security not in SECURITIES:
-            raise ConfigError(f"[mailbox] security: {security!r} is not one of {', '.join(SECURITIES)}")
-        if auth not in AUTHS:
-            raise ConfigError(f"[mailbox] auth: {auth!r} is not one of {', '.join(AUTHS)}")
+        check_choices("mailbox", security, auth)
         self._host = host
         self._port = port
         self._security = security
@@ -292,7 +287,7 @@ class ImapMailbox:
             if existing:
                 log.debug("%s: %s already in %s as %s", self._where, message_id, folder.name, existing)
                 return existing
-            response = client.append(folder.name, _crlf(raw), flags=flags)
+            response = client.append(folder.name, crlf(raw), flags=flags)
             # UIDPLUS (RFC 4315) names the new message; without it, find it by Message-ID.
             match = _APPENDUID.search(response if isinstance(response, bytes) else b"")
             handle = f"{int(match[1])}:{int(match[2])}" if match else self._search_message_id(client, folder.name, message_id)
@@ -543,7 +538,7 @@ class ImapMailbox:
         try:
             if self._security == "starttls" and context is not None:
                 self._starttls(client, context)
-            elif self._security == "none" and not _is_loopback(self._host):
+            elif self._security == "none" and not is_loopback(self._host):
                 log.warning("%s: security = \"none\": the password crosses the network unencrypted", self._where)
             self._login(client)
         except BaseException:
@@ -555,12 +550,8 @@ class ImapMailbox:
         return client
 
     def _tls_context(self) -> ssl.SSLContext:
-        """Verifying context (certificate and host name), trusting `ca_file` when given."""
         if self._context is None:
-            try:
-                self._context = ssl.create_default_context(cafile=str(self._ca_file) if self._ca_file else None)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(f"[mailbox] ca_file: {self._ca_file}: cannot be used ({_cause(exc)})") from exc
+            self._context = tls_context(self._ca_file, "mailbox")
         return self._context
 
     def _starttls(self, client: imapclient.IMAPClient, context: ssl.SSLContext) -> None:
@@ -635,18 +626,6 @@ def _bare_id(message_id: str) -> str:
     return message_id.strip().strip("<>").strip()
 
 
-def _crlf(raw: bytes) -> bytes:
-    """IMAP literals carry CRLF lines (RFC 3501 2.2); some servers refuse bare LF."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _server_text(exc: BaseException) -> str:
