@@ -126,8 +126,9 @@ def test_follow_up_is_drafted_once_when_due_and_never_again(shop):
     (line,) = rt.follow_ups.sweep()
     assert "check_arrived" in line
     assert len(drafts(shop)) == before + 1
-    follow_up = drafts(shop)[-1]
-    assert str(follow_up["In-Reply-To"]) == asked
+    (follow_up,) = [d for d in drafts(shop) if ".check_arrived." in str(d["Message-ID"])]
+    assert asked in str(follow_up["References"]), "the follow-up threads into the customer's conversation"
+    assert follow_up["Auto-Submitted"] is None  # a draft: the seller sends it as a person
     assert rt.follow_ups.sweep() == []
     clock.advance(days=10)
     assert rt.follow_ups.sweep() == []

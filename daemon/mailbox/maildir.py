@@ -53,45 +53,16 @@ class MaildirMailbox:
     # -- reading ---------------------------------------------------------------------------
 
     def count_new(self, cursor: str) -> int:
-        return len(self._candidates(cursor))
+        return len(_changed_since(self._path, cursor, whole_new=True))
 
     def fetch_new(self, cursor: str, batch_size: int) -> Iterator[list[RawMail]]:
-        batch: list[RawMail] = []
-        position = _cursor_ns(cursor)
-        for stamp, subdir, name in self._candidates(cursor):
-            position = max(position, stamp)
-            file = self._path / subdir / name
-            try:
-                data = file.read_bytes()
-            except FileNotFoundError:
-                log.info("maildir: %s vanished before it was read (moved by a mail client?)", name)
-                continue
-            except OSError as exc:
-                raise MailboxError(f"maildir {file}: cannot read: {exc.strerror}") from exc
-            batch.append(RawMail(ref=_unique(name), data=data, position=str(position)))
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
-    def _candidates(self, cursor: str) -> list[tuple[int, str, str]]:
         """Everything in new/, plus cur/ files changed since the cursor, oldest first.
 
         new/ is always read whole: handled mail leaves it, so what is there is unhandled (or
         was never marked after a crash). cur/ is filtered by time so a large, old mailbox is
         not re-read on every poll.
         """
-        since = _cursor_ns(cursor) - CURSOR_SLACK_NS
-        found: list[tuple[int, str, str]] = []
-        for subdir in ("new", "cur"):
-            for entry in _scan(self._path / subdir):
-                stat = entry.stat(follow_symlinks=False)
-                stamp = max(stat.st_mtime_ns, stat.st_ctime_ns)
-                if subdir == "new" or stamp >= since:
-                    found.append((stamp, subdir, entry.name))
-        found.sort()
-        return found
+        yield from _batches(_changed_since(self._path, cursor, whole_new=True), _cursor_ns(cursor), batch_size)
 
     def mark_handled(self, ref: str) -> None:
         """Move the message from new/ to cur/ keeping its flags: noticed, still unread."""
@@ -121,27 +92,7 @@ class MaildirMailbox:
 
     def sent_since(self, cursor: str, batch_size: int) -> Iterator[list[RawMail]]:
         folder = self._folder(self._sent_name)
-        since = _cursor_ns(cursor) - CURSOR_SLACK_NS
-        found = []
-        for subdir in ("new", "cur"):
-            for entry in _scan(folder / subdir):
-                stat = entry.stat(follow_symlinks=False)
-                stamp = max(stat.st_mtime_ns, stat.st_ctime_ns)
-                if stamp >= since:
-                    found.append((stamp, entry.path, entry.name))
-        found.sort()
-        batch: list[RawMail] = []
-        for stamp, path, name in found:
-            try:
-                data = Path(path).read_bytes()
-            except FileNotFoundError:
-                continue
-            batch.append(RawMail(ref=_unique(name), data=data, position=str(stamp)))
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        yield from _batches(_changed_since(folder, cursor, whole_new=False), _cursor_ns(cursor), batch_size)
 
     def _folder(self, name: str) -> Path:
         """The Maildir++ folder `.Name`, created (with `maildirfolder`) when missing."""
@@ -200,6 +151,42 @@ class MaildirMailbox:
             f"drafts folder: {self._folder(self._drafts_name)}",
             f"sent folder: {self._folder(self._sent_name)}",
         ]
+
+
+def _changed_since(folder: Path, cursor: str, whole_new: bool) -> list[tuple[int, Path]]:
+    """(time, path) of the folder's messages changed since the cursor, oldest first."""
+    since = _cursor_ns(cursor) - CURSOR_SLACK_NS
+    found = []
+    for subdir in ("new", "cur"):
+        for entry in _scan(folder / subdir):
+            stat = entry.stat(follow_symlinks=False)
+            stamp = max(stat.st_mtime_ns, stat.st_ctime_ns)
+            if (whole_new and subdir == "new") or stamp >= since:
+                found.append((stamp, Path(entry.path)))
+    found.sort()
+    return found
+
+
+def _batches(found: list[tuple[int, Path]], start: int, batch_size: int) -> Iterator[list[RawMail]]:
+    """Read the files a batch at a time; positions never go backwards, so a stored cursor is
+    always safe even when new/ holds a message older than the last one handled."""
+    batch: list[RawMail] = []
+    position = start
+    for stamp, path in found:
+        position = max(position, stamp)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            log.info("maildir: %s vanished before it was read (moved by a mail client?)", path.name)
+            continue
+        except OSError as exc:
+            raise MailboxError(f"maildir {path}: cannot read: {exc.strerror}") from exc
+        batch.append(RawMail(ref=_unique(path.name), data=data, position=str(position)))
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _scan(directory: Path) -> Iterator[os.DirEntry[str]]:
