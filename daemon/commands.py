@@ -249,23 +249,25 @@ def _mail_job(runtime, stop: threading.Event, out: Out) -> None:
 
 
 def _clock_job(runtime) -> list[str]:
-    """Warn about tickets nearing Amazon's response deadline; close long-resolved tickets."""
-    from daemon.sla import clock_check, digest_text, format_left
-
+    """Warn about tickets nearing Amazon's response deadline; resolve and close quiet tickets;
+    import new order reports from the watched folder."""
     from daemon.order_import import import_order_folder
+    from daemon.sla import digest_text, format_left, housekeeping
 
     import_order_folder(runtime.store, runtime.settings.amazon.orders_dir)
     tickets = runtime.settings.tickets
-    near, to_close = clock_check(runtime.store, runtime.clock(), tickets.sla_hours, tickets.sla_warn_hours, tickets.auto_close_days)
+    result = housekeeping(runtime.store, runtime.clock(), tickets.sla_hours, tickets.sla_warn_hours, tickets.auto_close_days)
     lines = []
-    for reading in near:
+    for reading in result.near:
         line = f"ticket #{reading.ticket_id}: response due, {format_left(reading.left)} left ({reading.label}, {reading.customer})"
         log.warning(line)
         lines.append(line)
-    for ticket_id in to_close:
+    for ticket_id in result.to_resolve:
+        runtime.lifecycle.set_status(ticket_id, "resolved", f"no word from the customer for {tickets.auto_close_days} days")
+    for ticket_id in result.to_close:
         runtime.lifecycle.set_status(ticket_id, "closed", f"resolved more than {tickets.auto_close_days} days ago")
-    if near and tickets.digest_to:
-        _send_digest(runtime, digest_text(near, tickets.sla_hours))
+    if result.near and tickets.digest_to:
+        _send_digest(runtime, digest_text(result.near, tickets.sla_hours))
     return lines
 
 

@@ -58,20 +58,40 @@ def format_age(age: timedelta) -> str:
     return f"{hours // 24}d{hours % 24:02d}h" if hours >= 24 else f"{hours}h"
 
 
-def clock_check(store, now: datetime, sla_hours: float, warn_hours: float, auto_close_days: int) -> tuple[list[ClockReading], list[int]]:
-    """Tickets nearing or past the response deadline, and resolved tickets closed for age.
+QUIET_STATUSES = frozenset({"answered", "waiting_customer"})
+"""Answered tickets the customer never came back to are solved, as help desks do with
+'pending' tickets; otherwise the open list would grow for years."""
 
-    Closing takes a resolved ticket out of the open list, which keeps every periodic check
-    proportional to the open tickets, not to history.
+
+@dataclass(frozen=True)
+class Housekeeping:
+    near: list[ClockReading]
+    to_resolve: list[int]
+    to_close: list[int]
+
+
+def clock_check(store, now: datetime, sla_hours: float, warn_hours: float, auto_close_days: int) -> tuple[list[ClockReading], list[int]]:
+    """Tickets nearing or past the response deadline, and resolved tickets to close for age."""
+    result = housekeeping(store, now, sla_hours, warn_hours, auto_close_days)
+    return result.near, result.to_close
+
+
+def housekeeping(store, now: datetime, sla_hours: float, warn_hours: float, auto_close_days: int) -> Housekeeping:
+    """One pass over the open tickets: the response clock, and what has been quiet too long.
+
+    Closing takes a ticket out of the open list, which keeps every periodic check proportional
+    to the open tickets, not to history.
     """
-    readings = []
-    closed = []
+    quiet = timedelta(days=auto_close_days)
+    readings, to_resolve, to_close = [], [], []
     for summary in store.open_tickets():
-        if summary.status == "resolved" and now - summary.updated_at > timedelta(days=auto_close_days):
-            closed.append(summary.id)
+        if summary.status == "resolved" and now - summary.updated_at > quiet:
+            to_close.append(summary.id)
             continue
+        if summary.status in QUIET_STATUSES and now - (summary.last_customer_at or summary.updated_at) > quiet and now - summary.updated_at > quiet:
+            to_resolve.append(summary.id)
         readings.append(read_clock(summary, now, sla_hours))
-    return nearing(readings, warn_hours), closed
+    return Housekeeping(nearing(readings, warn_hours), to_resolve, to_close)
 
 
 def digest_text(readings: list[ClockReading], sla_hours: float) -> str:

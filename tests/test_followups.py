@@ -277,3 +277,19 @@ def test_robot_and_own_senders_are_recorded_but_never_answered(shop, sender):
     (outcome,) = handle_mail(rt)
     assert outcome.action == "guarded"
     assert drafts(shop) == []
+
+
+def test_answered_tickets_the_customer_never_came_back_to_are_resolved_then_closed(shop):
+    from daemon.sla import housekeeping
+
+    clock = Clock()
+    rt = runtime(shop, clock)
+    asked = customer_writes(shop, "Where is my parcel?")
+    handle_mail(rt)
+    seller_replies(shop, asked, clock.now)
+    rt.lifecycle.scan_sent(rt.mailbox, 50)
+    ticket = only_ticket(rt)
+    clock.advance(days=3)
+    assert housekeeping(rt.store, clock.now, 24, 4, 7).to_resolve == []
+    clock.advance(days=5)
+    assert housekeeping(rt.store, clock.now, 24, 4, 7).to_resolve == [ticket.id]
