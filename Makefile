@@ -44,6 +44,7 @@ dovecot:
 bench: $(DEVDEPS)
 	$(PY) bench/bench_classifier.py
 	$(PY) bench/bench_store.py
+	$(PY) bench/bench_backlog.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .hypothesis

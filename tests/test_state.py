@@ -134,7 +134,7 @@ def test_every_state_file_is_a_plain_tinydb_database(store: Store, state_dir: Pa
 
 def test_saving_a_ticket_rewrites_only_its_own_small_files(store: Store, state_dir: Path):
     """The cost of one message must not grow with history: a save touches the ticket's shard,
-    the index shards of its keys and open.json, and nothing else."""
+    the index shards of its keys and its open-summary shard, and nothing else."""
     ticket = make_ticket(store)
     history = [replace(ticket, id=n, message_ids=(f"<m{n}@x>",), order_id=f"ORDER-{n}", subject=f"Question {n}") for n in range(1, 251)]
     store.bulk_load(history)
@@ -144,8 +144,8 @@ def test_saving_a_ticket_rewrites_only_its_own_small_files(store: Store, state_d
 
     after = {path: path.stat().st_ino for path in state_dir.rglob("*.json")}
     rewritten = sorted(str(path.relative_to(state_dir)) for path in after if before.get(path) != after[path])
-    assert "tickets/1.json" in rewritten and "open.json" in rewritten
-    assert all(name in {"tickets/1.json", "open.json"} or name.startswith("index/") for name in rewritten)
+    assert "tickets/1.json" in rewritten and "open/1.json" in rewritten
+    assert all(name in {"tickets/1.json", "open/1.json"} or name.startswith("index/") for name in rewritten)
     assert sum(name.startswith("index/") for name in rewritten) == 1, "only the new reply's key was new"
 
 

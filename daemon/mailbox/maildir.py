@@ -65,13 +65,22 @@ class MaildirMailbox:
         yield from _batches(_changed_since(self._path, cursor, whole_new=True), _cursor_ns(cursor), batch_size)
 
     def mark_handled(self, ref: str) -> None:
-        """Move the message from new/ to cur/ keeping its flags: noticed, still unread."""
-        for entry in _scan(self._path / "new"):
+        """Move the message from new/ to cur/ keeping its flags: noticed, still unread.
+
+        Delivery agents name files in new/ by their unique part alone, so the common case is one
+        rename; only a file that already carries flags needs the directory listed.
+        """
+        new = self._path / "new"
+        try:
+            os.rename(new / ref, self._path / "cur" / f"{ref}:2,")
+            return
+        except FileNotFoundError:
+            pass
+        for entry in _scan(new):
             if _unique(entry.name) == ref:
                 info = entry.name.partition(":")[2] or "2,"
-                target = self._path / "cur" / f"{ref}:{info}"
                 try:
-                    os.rename(entry.path, target)
+                    os.rename(entry.path, self._path / "cur" / f"{ref}:{info}")
                 except FileNotFoundError:
                     log.debug("maildir: %s already moved by someone else", ref)
                 return
@@ -231,7 +240,10 @@ def _find(folder: Path, message_id: str) -> str:
             return _unique(entry.name)
     parser = BytesHeaderParser(policy=compat32)
     wanted = message_id.strip()
-    for entry in entries:
+    # Files we wrote are named by their Message-ID's hash and were checked above; only files a
+    # mail client saved (a draft the seller edited) need their headers read. This keeps a
+    # backlog of thousands of drafts from costing a read of every draft per message.
+    for entry in (entry for entry in entries if ".aftersale-" not in entry.name):
         try:
             with open(entry.path, "rb") as handle:
                 head = handle.read(HEADER_READ_LIMIT)
