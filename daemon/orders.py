@@ -73,8 +73,10 @@ class Order:
 
     @property
     def product_name(self) -> str:
+        """The first item's name: replies are written in the buyer's language, so nothing
+        English is added for the other items."""
         names = [item.product_name for item in self.items if item.product_name]
-        return names[0] + (f" (+{len(names) - 1} more)" if len(names) > 1 else "") if names else ""
+        return names[0] if names else ""
 
     @property
     def skus(self) -> str:

@@ -98,7 +98,9 @@ class ReplyPlanner:
         if variant and self._exists(f"{rule.template}_{variant}"):
             template = f"{rule.template}_{variant}"
         reason = failure_reason(message.new_text) if classification.label == "dissatisfaction" else ""
-        context = self.context(message, classification, ticket, order, reason)
+        # "other" is a fine tally for the report, but to the reply it means "we do not know
+        # yet", which asks for photos like an unstated problem does.
+        context = self.context(message, classification, ticket, order, "" if reason == "other" else reason)
         return ReplyPlan(
             template=template, context=context, auto_send=auto_send, why=why,
             facts=_facts(order, reason), notes=tuple(notes),

@@ -81,3 +81,13 @@ def test_jinja_code_is_not_mistaken_for_text(tmp_path):
 
 def test_the_shipped_templates_pass():
     assert [str(v) for v in lint_templates(TEMPLATES)] == []
+
+
+def test_tracking_data_and_dates_are_not_phone_numbers():
+    text = "Your parcel travels with USPS, tracking 9400111899223100000000, expected on 2026-03-05 (order 111-0000001-0000001)."
+    assert check_text(text) == []
+
+
+def test_values_from_the_order_are_allowed_even_when_they_look_like_phones():
+    assert [v.rule for v in check_text("Tracking: 1234 5678 9012")] == ["no-phone-numbers"]
+    assert check_text("Tracking: 1234 5678 9012", allowed=("1234 5678 9012",)) == []

@@ -31,8 +31,10 @@ SELLER_ADDRESS = "support@northwind-home.example"
 
 KINDS = ("customer", "robot", "broken")
 TEMPLATE_NAMES = (*LABELS, "followup_check_arrived", "followup_satisfaction")
+ORDER_NAMES = ("product_name", "sku", "order_status", "channel", "carrier", "tracking_number", "expected_date", "reason")
+"""Order facts and the failure reason (the playbooks); empty when the order is unknown."""
 CONTEXT_NAMES = frozenset(
-    {"customer_name", "order_id", "subject", "seller_name", "signature", "label", "photos_received", "marketplace", "is_amazon"}
+    {"customer_name", "order_id", "subject", "seller_name", "signature", "label", "photos_received", "marketplace", "is_amazon", *ORDER_NAMES}
 )
 
 URL = re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(?:com|net|org|de|fr|co\.uk|example)\b", re.IGNORECASE)
@@ -252,6 +254,7 @@ def contexts() -> list[dict[str, object]]:
             "photos_received": photos,
             "marketplace": marketplace,
             "is_amazon": bool(marketplace),
+            **{key: "" for key in ORDER_NAMES},
         }
         for name, order, photos, marketplace, signature in combos
     ]
