@@ -77,7 +77,7 @@ def test_positions_never_go_backwards(tmp_path):
     for n in range(4):
         deliver(root, f"{n}.M.host", f"<p{n}@x>")
     os.utime(root / "new" / "2.M.host", (1, 1))
-    positions = [int(raw.position) for raw in collect(MaildirMailbox(root))]
+    positions = [int(raw.position.partition(":")[0]) for raw in collect(MaildirMailbox(root))]
     assert positions == sorted(positions)
 
 
@@ -120,3 +120,17 @@ def test_a_folder_that_is_not_a_maildir_is_a_one_line_error(tmp_path):
     with pytest.raises(MailboxError) as caught:
         MaildirMailbox(tmp_path / "plain")
     assert "not a Maildir" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_handled_mail_moved_to_cur_is_not_offered_again(tmp_path):
+    """Moving new/ -> cur/ changes a file's ctime; the cursor goes by mtime, so it stays put."""
+    root = make_maildir(tmp_path / "Maildir")
+    for n in range(5):
+        deliver(root, f"{n}.M.host", f"<h{n}@x>")
+    box = MaildirMailbox(root)
+    first = collect(box)
+    for raw in first:
+        box.mark_handled(raw.ref)
+    assert collect(box, first[-1].position) == []
+    deliver(root, "9.M.host", "<h9@x>")
+    assert [raw.ref for raw in collect(box, first[-1].position)] == ["9.M.host"]

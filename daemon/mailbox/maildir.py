@@ -22,11 +22,6 @@ from daemon.models import RawMail
 
 log = logging.getLogger(__name__)
 
-CURSOR_SLACK_NS = 2_000_000_000
-"""Files whose time is this close below the cursor are offered again: a file renamed into the
-Maildir in the same clock tick as the cursor's message would otherwise be missed. The caller's
-handled-message record makes the repeat harmless."""
-
 
 HEADER_READ_LIMIT = 65536
 """Headers live in the first bytes of a message; reading more to find a Message-ID is waste."""
@@ -62,7 +57,7 @@ class MaildirMailbox:
         was never marked after a crash). cur/ is filtered by time so a large, old mailbox is
         not re-read on every poll.
         """
-        yield from _batches(_changed_since(self._path, cursor, whole_new=True), _cursor_ns(cursor), batch_size)
+        yield from _batches(_changed_since(self._path, cursor, whole_new=True), cursor, batch_size)
 
     def mark_handled(self, ref: str) -> None:
         """Move the message from new/ to cur/ keeping its flags: noticed, still unread.
@@ -101,7 +96,7 @@ class MaildirMailbox:
 
     def sent_since(self, cursor: str, batch_size: int) -> Iterator[list[RawMail]]:
         folder = self._folder(self._sent_name)
-        yield from _batches(_changed_since(folder, cursor, whole_new=False), _cursor_ns(cursor), batch_size)
+        yield from _batches(_changed_since(folder, cursor, whole_new=False), cursor, batch_size)
 
     def _folder(self, name: str) -> Path:
         """The Maildir++ folder `.Name`, created (with `maildirfolder`) when missing."""
@@ -162,27 +157,31 @@ class MaildirMailbox:
         ]
 
 
-def _changed_since(folder: Path, cursor: str, whole_new: bool) -> list[tuple[int, Path]]:
-    """(time, path) of the folder's messages changed since the cursor, oldest first."""
-    since = _cursor_ns(cursor) - CURSOR_SLACK_NS
+def _changed_since(folder: Path, cursor: str, whole_new: bool) -> list[tuple[tuple[int, str], Path]]:
+    """((mtime, name), path) of the folder's messages after the cursor, oldest first.
+
+    mtime, not ctime: moving a handled message from new/ to cur/ changes its ctime but not its
+    mtime, so handled mail does not come back. Ties on mtime (a bulk copy in one clock tick)
+    are broken by name, so the cursor needs no slack that would re-offer recent mail.
+    """
+    since = _parse_cursor(cursor)
     found = []
     for subdir in ("new", "cur"):
         for entry in _scan(folder / subdir):
-            stat = entry.stat(follow_symlinks=False)
-            stamp = max(stat.st_mtime_ns, stat.st_ctime_ns)
-            if (whole_new and subdir == "new") or stamp >= since:
-                found.append((stamp, Path(entry.path)))
+            key = (entry.stat(follow_symlinks=False).st_mtime_ns, _unique(entry.name))
+            if (whole_new and subdir == "new") or key > since:
+                found.append((key, Path(entry.path)))
     found.sort()
     return found
 
 
-def _batches(found: list[tuple[int, Path]], start: int, batch_size: int) -> Iterator[list[RawMail]]:
+def _batches(found: list[tuple[tuple[int, str], Path]], cursor: str, batch_size: int) -> Iterator[list[RawMail]]:
     """Read the files a batch at a time; positions never go backwards, so a stored cursor is
     always safe even when new/ holds a message older than the last one handled."""
     batch: list[RawMail] = []
-    position = start
-    for stamp, path in found:
-        position = max(position, stamp)
+    position = _parse_cursor(cursor)
+    for key, path in found:
+        position = max(position, key)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -190,12 +189,20 @@ def _batches(found: list[tuple[int, Path]], start: int, batch_size: int) -> Iter
             continue
         except OSError as exc:
             raise MailboxError(f"maildir {path}: cannot read: {exc.strerror}") from exc
-        batch.append(RawMail(ref=_unique(path.name), data=data, position=str(position)))
+        batch.append(RawMail(ref=_unique(path.name), data=data, position=f"{position[0]}:{position[1]}"))
         if len(batch) >= batch_size:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _parse_cursor(cursor: str) -> tuple[int, str]:
+    stamp, _, name = cursor.partition(":")
+    try:
+        return (int(stamp), name)
+    except ValueError:
+        return (0, "")
 
 
 def _scan(directory: Path) -> Iterator[os.DirEntry[str]]:
@@ -211,12 +218,6 @@ def _scan(directory: Path) -> Iterator[os.DirEntry[str]]:
 def _unique(name: str) -> str:
     return name.partition(":")[0]
 
-
-def _cursor_ns(cursor: str) -> int:
-    try:
-        return int(cursor)
-    except ValueError:
-        return 0
 
 
 def _id_hash(message_id: str) -> str:
