@@ -82,6 +82,15 @@ def seller_replies(shop: Path, to_message_id: str, at: datetime) -> None:
     (sent / f"{abs(hash(msg['Message-ID']))}.sent:2,S").write_bytes(bytes(msg))
 
 
+def answered_conversation(shop: Path, rt, clock: Clock, text: str) -> str:
+    """A customer asks, Aftersale drafts, the seller's own reply shows up in Sent."""
+    asked = customer_writes(shop, text)
+    handle_mail(rt)
+    seller_replies(shop, asked, clock.now)
+    rt.lifecycle.scan_sent(rt.mailbox, 50)
+    return asked
+
+
 def drafts(shop: Path) -> list:
     folder = shop / "Maildir" / ".Drafts" / "cur"
     return [message_from_bytes(p.read_bytes(), policy=default) for p in sorted(folder.iterdir())] if folder.is_dir() else []
@@ -115,10 +124,7 @@ def test_seller_reply_in_sent_marks_the_ticket_answered_and_schedules_the_check(
 def test_follow_up_is_drafted_once_when_due_and_never_again(shop):
     clock = Clock()
     rt = runtime(shop, clock)
-    asked = customer_writes(shop, "Where is my parcel? It has not arrived yet.")
-    handle_mail(rt)
-    seller_replies(shop, asked, clock.now)
-    rt.lifecycle.scan_sent(rt.mailbox, 50)
+    asked = answered_conversation(shop, rt, clock, "Where is my parcel? It has not arrived yet.")
     before = len(drafts(shop))
     clock.advance(days=4, hours=23)
     assert rt.follow_ups.sweep() == []
@@ -138,10 +144,7 @@ def test_follow_up_is_drafted_once_when_due_and_never_again(shop):
 def test_customer_reply_cancels_pending_follow_up(shop):
     clock = Clock()
     rt = runtime(shop, clock)
-    asked = customer_writes(shop, "Where is my parcel? It never came.")
-    handle_mail(rt)
-    seller_replies(shop, asked, clock.now)
-    rt.lifecycle.scan_sent(rt.mailbox, 50)
+    asked = answered_conversation(shop, rt, clock, "Where is my parcel? It never came.")
     clock.advance(days=1)
     customer_writes(shop, "Still nothing, where is it?", subject="Re: My order", reply_to=asked)
     handle_mail(rt)
@@ -156,10 +159,7 @@ def test_customer_reply_cancels_pending_follow_up(shop):
 def test_a_step_due_while_the_daemon_was_stopped_is_sent_once_after_restart(shop):
     clock = Clock()
     first = runtime(shop, clock)
-    asked = customer_writes(shop, "Where is my order? No tracking update.")
-    handle_mail(first)
-    seller_replies(shop, asked, clock.now)
-    first.lifecycle.scan_sent(first.mailbox, 50)
+    answered_conversation(shop, first, clock, "Where is my order? No tracking update.")
     first.close()
     clock.advance(days=9)  # the daemon was down over the due date
     second = runtime(shop, clock)
@@ -171,10 +171,7 @@ def test_a_step_due_while_the_daemon_was_stopped_is_sent_once_after_restart(shop
 def test_follow_ups_wait_for_the_send_window(shop):
     clock = Clock()
     rt = runtime(shop, clock)
-    asked = customer_writes(shop, "Where is my parcel?")
-    handle_mail(rt)
-    seller_replies(shop, asked, clock.now)
-    rt.lifecycle.scan_sent(rt.mailbox, 50)
+    answered_conversation(shop, rt, clock, "Where is my parcel?")
     clock.now = datetime(2026, 3, 8, 3, 0, tzinfo=timezone.utc)  # 04:00 in Berlin: too early
     assert rt.follow_ups.sweep() == []
     clock.now = datetime(2026, 3, 8, 8, 30, tzinfo=timezone.utc)  # 09:30 in Berlin
@@ -284,10 +281,7 @@ def test_answered_tickets_the_customer_never_came_back_to_are_resolved_then_clos
 
     clock = Clock()
     rt = runtime(shop, clock)
-    asked = customer_writes(shop, "Where is my parcel?")
-    handle_mail(rt)
-    seller_replies(shop, asked, clock.now)
-    rt.lifecycle.scan_sent(rt.mailbox, 50)
+    answered_conversation(shop, rt, clock, "Where is my parcel?")
     ticket = only_ticket(rt)
     clock.advance(days=3)
     assert housekeeping(rt.store, clock.now, 24, 4, 7).to_resolve == []
