@@ -287,3 +287,19 @@ def test_answered_tickets_the_customer_never_came_back_to_are_resolved_then_clos
     assert housekeeping(rt.store, clock.now, 24, 4, 7).to_resolve == []
     clock.advance(days=5)
     assert housekeeping(rt.store, clock.now, 24, 4, 7).to_resolve == [ticket.id]
+
+
+def test_amazon_follow_ups_past_30_days_from_the_order_are_dropped_and_logged(shop):
+    clock = Clock()
+    rt = runtime(shop, clock)
+    asked = customer_writes(shop, "Where is my parcel? It has not arrived yet.", sender="x7k2abc@marketplace.amazon.de")
+    handle_mail(rt)
+    ticket = only_ticket(rt)
+    assert ticket.fact("marketplace") == "amazon.de"
+    clock.advance(days=26)  # the seller answers late in the order's life
+    seller_replies(shop, asked, clock.now)
+    rt.lifecycle.scan_sent(rt.mailbox, 50)
+    clock.advance(days=5)  # due now, but 31 days after the order
+    (line,) = rt.follow_ups.sweep()
+    assert "dropped" in line and "30 days" in line
+    assert not any(".check_arrived." in str(d["Message-ID"]) for d in drafts(shop))
