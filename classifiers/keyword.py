@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifiers.language import LanguageDetector
-from classifiers.textnorm import CJK_RANGES, LATIN_WORD, FoldedText, fold, fold_text, has_cjk, is_cjk_char, is_latin_word_char
+from classifiers.textnorm import CJK_RANGES, LATIN_WORD, FoldedText, fold, fold_han, fold_text, has_cjk, is_cjk_char, is_latin_word_char
 from daemon.errors import ClassifierError
 from daemon.models import LABELS, Classification, Evidence
 
@@ -192,7 +192,7 @@ def _parse_pattern(label: str, kind: str, text: object, weight: object, where: s
         raise ClassifierError(f"{place}: {text!r}: weight must be above 0, got {weight!r} (put patterns that subtract under negative)")
     assert isinstance(text, str)  # TOML keys are always strings
     if kind == "regexes":
-        regex = _checked_regex(text, place)
+        regex = _checked_regex(fold_han(text), place)  # it reads folded text: 訂單 is 订单 there
     else:
         try:
             regex = literal_regex(text)

@@ -195,6 +195,34 @@ def test_latin_patterns_match_next_to_cjk_text(tmp_path: Path) -> None:
 
 # -- scoring and confidence -------------------------------------------------------------------
 
+def test_one_chinese_keyword_matches_traditional_and_simplified_writing(tmp_path: Path) -> None:
+    write_keywords(
+        tmp_path,
+        "zh",
+        '[cancellation.words]\n"取消訂單" = 4\n[dissatisfaction.words]\n"退货" = 3\n'
+        "[logistics.regexes]\n'包裹.{0,4}還沒' = 4\n",
+    )
+    classifier = classifier_from(tmp_path, ["zh"])
+
+    simplified = classifier.classify("请帮我取消订单", "zh")
+    assert simplified.label == "cancellation"
+    assert evidence_for(simplified, "cancellation")[0][1] == "取消订单"
+    traditional = classifier.classify("我想退貨，商品壞了", "zh")
+    assert traditional.label == "dissatisfaction"
+    assert evidence_for(traditional, "dissatisfaction")[0][1] == "退貨", "evidence shows the buyer's own characters"
+    assert classifier.classify("我的包裹還沒到", "zh").label == "logistics"
+    assert classifier.classify("我的包裹还没到", "zh").label == "logistics"
+
+
+def test_japanese_kanji_that_are_also_traditional_forms_still_match(tmp_path: Path) -> None:
+    write_keywords(tmp_path, "ja", '[dissatisfaction.words]\n"個数が違う" = 4\n')
+    classifier = classifier_from(tmp_path, ["ja"])
+
+    result = classifier.classify("届いた商品の個数が違うようです", "ja")
+    assert result.label == "dissatisfaction"
+    assert evidence_for(result, "dissatisfaction")[0][1] == "個数が違う"
+
+
 
 def test_one_strong_phrase_beats_several_weak_words(tmp_path: Path) -> None:
     write_keywords(
