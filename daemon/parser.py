@@ -140,8 +140,10 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x00-\x1f\x7f\x85\u2028\u2029]+")
 HTML_DOCUMENT = re.compile(r"<\s*(?:html|body|head|!doctype)\b", re.IGNORECASE)
 HTML_TAG_NAMES = r"br|p|div|span|b|i|u|s|strong|em|a|font|table|tbody|thead|tr|td|th|li|ul|ol|blockquote|img|hr|center|h[1-6]|pre|small|big|sup|sub"
-HTML_REMNANT = re.compile(rf"</?(?:{HTML_TAG_NAMES})\b[^<>]{{0,500}}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{{1,6}}|#x[0-9a-f]{{1,6}});", re.IGNORECASE)
-NOT_A_TAG = re.compile(rf"<(?!/?(?:{HTML_TAG_NAMES})\b[^<>]{{0,500}}>)", re.IGNORECASE)
+HTML_TAG = rf"</?(?:{HTML_TAG_NAMES})(?=[\s/>])[^<>]{{0,500}}>"
+"""A tag name ends at a space, slash or `>`: `<s@shop.jp>` is an address, not a <s> tag."""
+HTML_REMNANT = re.compile(rf"{HTML_TAG}|&(?:nbsp|amp|lt|gt|quot|apos|#\d{{1,6}}|#x[0-9a-f]{{1,6}});", re.IGNORECASE)
+NOT_A_TAG = re.compile(rf"(?!{HTML_TAG})<", re.IGNORECASE)
 
 
 def parse_message(raw: bytes) -> Message:

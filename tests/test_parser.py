@@ -454,6 +454,15 @@ def test_clean_text_keeps_an_address_in_angle_brackets_next_to_html_remnants():
     assert "<jane@example.com>" in new_text
 
 
+def test_an_address_that_starts_like_a_tag_name_is_not_html():
+    # <s@...> and <b.shop@...> begin like the <s> and <b> tags; taking them for tags would cut the
+    # address out of a Japanese Gmail quote header, and the quote header would then be read as
+    # the buyer's words.
+    body = "荷物はまだ届いていません。<br>\n\n2024年5月20日(月) 10:00 Shop <s@x.jp>:\n> ご注文をキャンセルしました"
+    assert clean_text(body)[0] == "荷物はまだ届いていません。"
+    assert "<b.shop@example.com>" in clean_text("Write to <b.shop@example.com><br>thanks")[0]
+
+
 def test_clean_text_strips_quotes_and_signature():
     new_text, quoted, signature = clean_text("Cancel it please.\n\nSent from my iPhone\n\nOn Mon, 20 May 2024 Shop <s@x.example> wrote:\n> Shipped")
     assert new_text == "Cancel it please."
