@@ -32,6 +32,7 @@ from daemon.errors import UsageError
 from daemon.logsetup import setup_file_logging
 from daemon.models import LABELS, Classification, Outcome
 from daemon.parser import clean_text, parse_message
+from daemon.subjects import classification_text
 
 log = logging.getLogger(__name__)
 
@@ -315,8 +316,8 @@ def cmd_classify(config: Path, explicit_config: bool, source: str, as_text: bool
             print(f"{source}: message could not be read: {'; '.join(message.defects)}", file=out.stderr)
         new_text = message.new_text
     classifier = build_classifier_for(settings)
-    language = build_detector(settings).detect(new_text)
-    result = classifier.classify(new_text, language)
+    language = build_detector(settings).detect(new_text or (message.subject if not as_text else ""))
+    result = classifier.classify(new_text if as_text else classification_text(message.subject, new_text), language)
     if as_json:
         print(json.dumps(classification_json(result, language), ensure_ascii=False, indent=2), file=out.stdout)
         return 0

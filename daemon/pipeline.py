@@ -29,6 +29,7 @@ from daemon.policy import check_text
 from daemon.renderer import Renderer, Sender, build_reply
 from daemon.replies import ReplyPlanner
 from daemon.state import Intent, Store
+from daemon.subjects import classification_text
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class Pipeline:
             log.info("message %s from %s recorded, not answered: %s", raw.ref, message.from_address, robot)
             return _outcome(raw, message, "guarded", detail=robot)
         language = self._language(message)
-        classification = self._classify(message.new_text, language)
+        classification = self._classify(classification_text(message.subject, message.new_text), language)
         classification = replace(classification, language=language or classification.language or self._options.default_language)
         ticket = self._record(message, classification)
         log.info(

@@ -56,7 +56,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 import types
 import typing
@@ -70,10 +69,11 @@ from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
 from tinydb import Storage, where
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
 from daemon.errors import StoreError, StoreLockedError
 from daemon.models import Ticket
+from daemon.subjects import normalise_subject
 
 log = logging.getLogger(__name__)
 
@@ -415,31 +415,6 @@ class FollowUp:
 
 
 # -- threading keys ----------------------------------------------------------------------------
-
-_PREFIX = re.compile(
-    r"""^\s*(?:
-        (?:re|fwd?|aw|wg|tr|rif|r|sv|vs|antw|rv|res|ref|réf|enc|odp|
-           回复|答复|回覆|答覆|転送|返信)
-        \s*(?:\[\d+\]|\(\d+\))?\s*[:：]
-      | \[[^\]]*\]
-      | 【[^】]*】
-    )""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-def normalise_subject(subject: str) -> str:
-    """The subject a conversation keeps through replies and forwards in the languages we serve:
-    reply/forward prefixes (Re:, AW:, WG:, TR:, Rif:, R:, 回复:, 転送: ...) and [tags] stripped,
-    whitespace collapsed, case folded."""
-    text = subject or ""
-    while True:
-        stripped = _PREFIX.sub("", text, count=1)
-        if stripped == text:
-            break
-        text = stripped
-    return " ".join(text.split()).casefold()
-
 
 def message_id_key(message_id: str) -> str:
     """Index key for a Message-ID; angle brackets are optional in the wild, so they go."""

@@ -19,6 +19,7 @@ from daemon.errors import UsageError
 from daemon.models import LABELS
 from daemon.parser import clean_text, parse_message
 from daemon.state import Store
+from daemon.subjects import classification_text
 
 
 def cmd_suggest(config: Path, explicit: bool, csv_path: Path | None, from_relabels: bool, limit: int, out: Out) -> int:
@@ -66,11 +67,12 @@ def cmd_dry_run_folder(config: Path, folder: str, compare: Path | None, out: Out
             for raw in batch:
                 message = parse_message(raw.data)
                 total += 1
-                language = detector.detect(message.new_text)
-                first = classify_a.classify(message.new_text, language)
+                language = detector.detect(message.new_text or message.subject)
+                text = classification_text(message.subject, message.new_text)
+                first = classify_a.classify(text, language)
                 labels[first.label] += 1
                 if classify_b is not None:
-                    second = classify_b.classify(message.new_text, language)
+                    second = classify_b.classify(text, language)
                     if second.label != first.label:
                         changes.append((message.subject or "(no subject)", message.from_address, first, second))
     finally:
