@@ -56,6 +56,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import types
 import typing
@@ -118,6 +119,27 @@ def atomic_write(path: Path, payload: bytes, fsync: bool = True, write: Callable
         raise
     if fsync:
         _fsync_dir(path.parent)
+
+
+_TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def _writer_pid(name: str) -> int:
+    """The pid atomic_write put in a temp file's name, or 0 for any other file."""
+    match = _TMP_NAME.match(name)
+    return int(match.group(1)) if match else 0
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else: leave its files alone
+    return True
 
 
 def _write_all(handle: Any, payload: bytes) -> None:
@@ -512,10 +534,26 @@ class Store:
         pid_file = self.path / ".daemon.pid"
         try:
             atomic_write(pid_file, f"{os.getpid()}\n".encode("ascii"), fsync=False)
+            self._sweep_crash_leftovers()
             yield self
         finally:
             pid_file.unlink(missing_ok=True)
             self._daemon_lock.release()
+
+    def _sweep_crash_leftovers(self) -> None:
+        """Delete half-written temp files whose writer died (a kill between create and rename).
+
+        They hold nothing the store needs (the rename never happened), but over years of
+        restarts they would pile up. A file whose writer still runs (a CLI command now) stays.
+        """
+        removed = 0
+        for tmp in self.path.rglob(".*.tmp"):
+            pid = _writer_pid(tmp.name)
+            if pid and not _process_alive(pid):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.info("removed %d temp file(s) left by an interrupted write in %s", removed, self.path)
 
     def _daemon_pid(self) -> str:
         try:

@@ -486,6 +486,24 @@ def test_a_second_daemon_on_the_same_store_is_refused(state_dir: Path):
     assert not (state_dir / ".daemon.pid").exists()
 
 
+def test_temp_files_of_a_killed_writer_are_removed_when_the_daemon_starts(state_dir: Path):
+    store = Store(state_dir, clock=lambda: NOW)
+    make_ticket(store, order_id="302-1234567-1234567")
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead_pid = int(finished.stdout)  # a process that has exited: its pid is free
+    left_over = state_dir / "tickets" / f".0.json.{dead_pid}.0123abcd.tmp"
+    in_progress = state_dir / "tickets" / f".0.json.{os.getpid()}.89abcdef.tmp"
+    left_over.write_bytes(b'{"half": ')
+    in_progress.write_bytes(b'{"being": ')
+
+    with store.claim_daemon():
+        pass
+
+    assert not left_over.exists()
+    assert in_progress.exists(), "a file whose writer still runs is not touched"
+    assert store.get_ticket(1) is not None
+
+
 HOLD_WRITER = """
     import sys
     from pathlib import Path
