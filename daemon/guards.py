@@ -32,6 +32,10 @@ AUTO_REPLY_SUBJECTS = re.compile(
 )
 """Subjects that auto-responders and bounce generators use when they forget the headers."""
 
+FORM_SENDER_LOCAL_PARTS = re.compile(r"^(no[-_.]?reply|noreply|do[-_.]?not[-_.]?reply|notifications?|notify)([-+.].*)?$", re.IGNORECASE)
+"""Robot senders that carry a person's message: a shop's contact form mails "From: no-reply@..."
+with the customer in Reply-To. The customer is who an answer reaches, so they may get one."""
+
 SUPPRESS_VALUES = {"all", "oof", "autoreply"}
 """X-Auto-Response-Suppress values (Microsoft) that ask us not to auto-respond."""
 
@@ -64,8 +68,13 @@ def robot_reason(message: Message, own_addresses: Collection[str]) -> str:
         return "sent from the seller's own address"
     if any(item and item in message.header("x-loop").lower() for item in own):
         return "X-Loop names our address"
+    target = (message.reply_to or address).lower()
+    if target in own:
+        return "Reply-To is the seller's own address"
+    if target != address and ROBOT_LOCAL_PARTS.match(target.rpartition("@")[0]):
+        return f"Reply-To is a robot address {target}"
     local = address.rpartition("@")[0]
-    if ROBOT_LOCAL_PARTS.match(local):
+    if ROBOT_LOCAL_PARTS.match(local) and not (target != address and FORM_SENDER_LOCAL_PARTS.match(local)):
         return f"robot sender {address}"
     if AUTO_REPLY_SUBJECTS.match(message.subject or ""):
         return f"auto-reply subject {message.subject[:40]!r}"

@@ -10,11 +10,11 @@ from daemon.models import Message
 OWN = ("support@shop.example",)
 
 
-def message(address: str = "ann@example.com", subject: str = "Where is my order?", **headers: str) -> Message:
+def message(address: str = "ann@example.com", subject: str = "Where is my order?", reply_to: str = "", **headers: str) -> Message:
     return Message(
         key="<k@x>", message_id="<k@x>", from_name="Ann", from_address=address, to=("support@shop.example",),
         subject=subject, date=None, in_reply_to="", references=(), body="hi", new_text="hi",
-        guard_headers=tuple((name.replace("_", "-"), value) for name, value in headers.items()),
+        guard_headers=tuple((name.replace("_", "-"), value) for name, value in headers.items()), reply_to=reply_to,
     )
 
 
@@ -58,6 +58,22 @@ def test_mail_from_the_sellers_own_address_is_never_answered():
 @pytest.mark.parametrize("subject", ["Automatic reply: your order", "Out of Office: back Monday", "Abwesenheitsnotiz: Urlaub", "Réponse automatique : absent", "自動応答: 不在"])
 def test_auto_reply_subjects_block_automatic_replies(subject):
     assert "auto-reply subject" in robot_reason(message(subject=subject), OWN)
+
+
+def test_a_contact_form_mail_from_no_reply_with_the_customer_in_reply_to_may_be_answered():
+    assert robot_reason(message("no-reply@forms.shop-platform.example", reply_to="ann@example.com"), OWN) == ""
+
+
+def test_a_reply_to_a_robot_address_is_never_sent():
+    assert "Reply-To is a robot address noreply@example.com" in robot_reason(message(reply_to="noreply@example.com"), OWN)
+
+
+def test_a_reply_to_pointing_at_the_seller_is_never_answered():
+    assert "Reply-To is the seller's own address" in robot_reason(message(reply_to="SUPPORT@shop.example"), OWN)
+
+
+def test_a_bounce_stays_a_bounce_whatever_its_reply_to():
+    assert "robot sender" in robot_reason(message("MAILER-DAEMON@mx.example.com", reply_to="ann@example.com"), OWN)
 
 
 def test_amazon_relay_buyers_are_people():
