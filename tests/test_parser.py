@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -413,6 +415,39 @@ def test_huge_header_and_huge_line_are_handled():
     message = parse_message(raw)
     assert message.from_address == "a@example.com"
     assert any("cut at" in defect for defect in message.defects)
+
+
+def test_a_mail_of_big_photos_is_read_without_holding_the_photos_in_memory():
+    photo = b"".join(base64.encodebytes(os.urandom(57 * 1000)) for _ in range(100))  # ~7.7 MB of base64
+    text = base64.encodebytes("Der Wasserkocher ist kaputt angekommen, Fotos anbei.".encode())
+    raw = (
+        b"From: kunde@example.de\r\nSubject: kaputt\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+        b"--B\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + text
+        + b"--B\r\nContent-Type: image/jpeg;\r\n name=foto1.jpg\r\nContent-Transfer-Encoding: base64\r\n\r\n" + photo
+        + b"--B\r\nContent-Disposition: attachment; filename=foto2.jpg\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n" + photo
+        + b"--B--\r\n"
+    )
+    tracemalloc.start()
+    try:
+        message = parse_message(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert message.new_text == "Der Wasserkocher ist kaputt angekommen, Fotos anbei."
+    assert [(a.filename, a.is_image) for a in message.attachments] == [("foto1.jpg", True), ("foto2.jpg", True)]
+    assert message.has_images
+    assert "content of large attachments not read (15 MB)" in message.defects
+    assert message.size == len(raw)
+    assert peak < len(raw) / 4, f"parsing took {peak} bytes for a {len(raw)}-byte mail"
+
+
+def test_a_big_text_body_in_base64_is_read_in_full():
+    text = ("Where is my parcel? " * 200_000).encode()  # 4 MB of text
+    raw = b"From: a@example.com\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(text)
+    message = parse_message(raw)
+    assert not any("large attachments" in defect for defect in message.defects)
+    assert message.body.startswith("Where is my parcel?")
 
 
 def test_headers_only_message_is_unreadable_but_keeps_its_headers():
