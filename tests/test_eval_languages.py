@@ -33,16 +33,7 @@ def detector() -> LanguageDetector:
     return LanguageDetector(LANGUAGES)
 
 
-KNOWN_SHORT = {
-    "it": "it.toml was written in the last hour of its session and reaches holdout macro-F1 0.846: "
-          "below the 0.85 floor; issue 6 stays open until it passes (strict: passing turns this red)",
-}
-
-
-@pytest.mark.parametrize(
-    "language",
-    [pytest.param(lang, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SHORT[lang])) if lang in KNOWN_SHORT else lang for lang in LANGUAGES],
-)
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_holdout_macro_f1_meets_the_floor(language, classifier, detector):
     rows = [row for row in read_labelled_csv(ROOT / "tests" / "data" / f"eval_{language}.csv") if row.split == "holdout"]
     assert len(rows) >= 6 * 20, "at least 20 held-aside messages per label"
