@@ -545,6 +545,23 @@ def _tally(hits: Sequence[_Hit]) -> _Tally:
     return _Tally(scores, strongest, tuple(evidence))
 
 
+REVIEW_CLEAR = 4.0
+REVIEW_SHARE = 0.5
+"""A review pattern this strong ("1 star", "negative review") makes the message a review
+complaint when its score reaches half the winner's: buyers who threaten a review describe the
+problem at length, and the problem's words must not bury the urgent part."""
+
+
+def _review_outranks(scores: Mapping[str, float], strongest: Mapping[str, float], leader: str) -> bool:
+    review = scores["review_complaint"]
+    return (
+        leader not in ("review_complaint", "other")
+        and strongest["review_complaint"] >= REVIEW_CLEAR
+        and review > 0
+        and review >= REVIEW_SHARE * scores[leader]
+    )
+
+
 TIE_ORDER: tuple[str, ...] = ("review_complaint", "address_change", "cancellation", "logistics", "dissatisfaction", "other")
 """Equal scores go to the more specific request; a review threat first, as it is the urgent part."""
 
@@ -616,8 +633,16 @@ class KeywordClassifier:
             LABELS,
             key=lambda label: (-scores[label], -tally.strongest[label], TIE_ORDER.index(label)),
         )
+        outranked = ""
+        if _review_outranks(scores, tally.strongest, ranked[0]):
+            # The label rule: a review threat wins over the problem behind it, which stays
+            # visible as the secondary label; the problem's own score is no doubt about that.
+            outranked = ranked[0]
+            ranked = ["review_complaint", *(label for label in ranked if label != "review_complaint")]
         best, runner_up = ranked[0], ranked[1]
         top, second = scores[best], scores[runner_up]
+        if outranked:
+            second = max((scores[label] for label in ranked[1:] if label != outranked), default=0.0)
         score_pairs = tuple((label, round(scores[label], 4)) for label in LABELS)
         base = {"language": language, "scores": score_pairs, "evidence": tally.evidence, "classifier": self.name}
         if top <= 0:
@@ -632,5 +657,10 @@ class KeywordClassifier:
         runner = scores[contender]
         if best != "other" and (runner >= SECONDARY_CLEAR or runner >= max(SECONDARY_FLOOR, SECONDARY_SHARE * top)):
             secondary = contender
-        reason = f"{best} scored {confidence:.2f} (score {top:.2f}, next {runner_up} {second:.2f}){note}"
+        reason = f"{best} scored {confidence:.2f} (score {top:.2f}, next {runner_up} {scores[runner_up]:.2f}){note}"
+        if outranked:
+            reason = (
+                f"review_complaint scored {confidence:.2f}: a clear review mention (weight {tally.strongest[best]:g}) "
+                f"outranks the problem behind it, {outranked} {scores[outranked]:.2f}{note}"
+            )
         return Classification(label=best, confidence=round(confidence, 4), secondary=secondary, reason=reason, **base)

@@ -239,6 +239,24 @@ def test_one_strong_phrase_beats_several_weak_words(tmp_path: Path) -> None:
     assert dict(result.scores)["dissatisfaction"] < 3
 
 
+def test_a_clear_review_threat_outranks_a_long_description_of_the_problem(tmp_path: Path) -> None:
+    write_keywords(
+        tmp_path,
+        "en",
+        '[dissatisfaction.words]\nbroken = 3\ncracked = 3\nrefund = 3\nleaks = 3\n'
+        '[review_complaint.phrases]\n"one star" = 4.5\n[review_complaint.words]\nreview = 2\n',
+    )
+    classifier = classifier_from(tmp_path, ["en"])
+
+    result = classifier.classify("The jug is broken, the lid cracked, it leaks. Refund now or it gets one star.", "en")
+    assert dict(result.scores)["dissatisfaction"] > dict(result.scores)["review_complaint"]
+    assert (result.label, result.secondary) == ("review_complaint", "dissatisfaction")
+    assert result.confidence >= 0.35
+    assert "outranks the problem behind it, dissatisfaction" in result.reason
+    # A passing word about reviews is not a threat: the problem keeps the label.
+    assert classifier.classify("The jug is broken and cracked, I read a review before buying.", "en").label == "dissatisfaction"
+
+
 def test_below_min_confidence_the_label_is_other_with_the_reason(tmp_path: Path) -> None:
     write_keywords(tmp_path, "en", "[cancellation.words]\nrefund = 1\n")
     classifier = classifier_from(tmp_path, ["en"], min_confidence=0.6)
