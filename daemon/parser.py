@@ -134,8 +134,9 @@ STDLIB_DEFECTS: dict[str, str] = {
 
 MSGID = re.compile(r"<([^<>\s]{1,900})>")
 ENCODED_WORD = re.compile(r"=\?([^?\s]{1,75})\?([bBqQ])\?([^?]*?)\?=")
-ADDRESS = re.compile(r"^[^\s@<>()\[\],;:\"\\]{1,200}@(?:[^\W_](?:[\w-]{0,62}[^\W_])?\.)*[^\W_](?:[\w-]{0,62}[^\W_])?$")
-"""A plain addr-spec: one @, no spaces or brackets, a dotted domain without empty labels."""
+ADDRESS = re.compile(r"^[^\s@<>()\[\],;:\"\\\x00-\x1f\x7f]{1,200}@(?:[^\W_](?:[\w-]{0,62}[^\W_])?\.)*[^\W_](?:[\w-]{0,62}[^\W_])?$")
+"""A plain addr-spec: one @, no spaces, brackets or control characters, a dotted domain without
+empty labels."""
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x00-\x1f\x7f\x85\u2028\u2029]+")
 HTML_DOCUMENT = re.compile(r"<\s*(?:html|body|head|!doctype)\b", re.IGNORECASE)
@@ -187,6 +188,13 @@ def _as_bytes(raw: object) -> bytes:
     if isinstance(raw, str):
         return raw.encode("utf-8", errors="surrogateescape")
     return b""
+
+
+def _as_raw(text: str) -> bytes:
+    """The bytes behind text the stdlib parser made from bytes: 8-bit bytes come back from their
+    surrogate escapes. Text may also hold real non-ASCII characters (a part re-parsed after
+    repair): those become UTF-8 rather than an error."""
+    return text.encode("utf-8", errors="surrogateescape")
 
 
 def _key_of(data: bytes) -> str:
@@ -300,7 +308,7 @@ def _mail_parser(mime: MimePart, defects: _Defects) -> object | None:
     """
     try:
         lines = [
-            str(name).encode("ascii", errors="replace") + b": " + str(value)[:MAX_HEADER_CHARS].encode("ascii", errors="surrogateescape")
+            str(name).encode("ascii", errors="replace") + b": " + _as_raw(str(value)[:MAX_HEADER_CHARS])
             for name, value in mime.raw_items()
             if str(name).lower() in MAIL_PARSER_HEADERS
         ]
@@ -380,7 +388,7 @@ def _header_string(value: object) -> str:
     if any("\udc80" <= char <= "\udcff" for char in text):
         # 8-bit bytes in a header (RFC 6532 UTF-8, or a mailer that never encoded): compat32
         # smuggles them as surrogates.
-        raw = text.encode("ascii", errors="surrogateescape")
+        raw = _as_raw(text)
         text, _ = _decode_bytes(raw, None)
     return text
 
@@ -630,7 +638,7 @@ def _recover_multipart(part: MimePart, content: _Content) -> MimePart | None:
     boundary = max(counts, key=lambda item: counts[item])
     subtype = _safe(lambda: part.get_content_subtype(), "mixed") or "mixed"
     head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode("ascii", errors="replace")
-    body = payload.encode("ascii", errors="surrogateescape")
+    body = _as_raw(payload)
     try:
         recovered = email.message_from_bytes(head + body, policy=compat32)
     except RecursionError:
@@ -705,7 +713,7 @@ def _base64_payload(part: MimePart, number: int, content: _Content) -> bytes:
     payload = part.get_payload()
     if not isinstance(payload, str):
         return b""
-    raw = payload.encode("ascii", errors="surrogateescape")
+    raw = _as_raw(payload)
     cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
     damaged = bool(re.search(rb"[^A-Za-z0-9+/=\s]", raw)) or len(cleaned) % 4 == 1
     if len(cleaned) % 4 == 1:

@@ -410,6 +410,22 @@ def test_deeply_nested_multiparts_do_not_exhaust_the_stack():
     assert not message.unreadable
 
 
+def test_an_address_with_control_characters_is_no_address():
+    message = parse_message(b"From: ru\x00\x00th@example.net\r\nSubject: hi\r\n\r\nWhere is my order?\r\n")
+    assert message.from_address == ""
+    assert "no From address" in message.defects
+
+
+def test_a_boundary_with_8bit_bytes_is_recovered_not_a_parser_failure():
+    # Found by mutating our fixtures: 8-bit bytes in the boundary parameter sent the recovery of
+    # the parts through text holding real non-ASCII characters, which could not go back to bytes;
+    # the whole message became "parser failure" and was never classified.
+    message = parse("boundary_8bit_bytes.eml")
+    assert not any("parser failure" in defect for defect in message.defects), message.defects
+    assert message.new_text.startswith("Guten Tag,\ndas Paket ist immer noch nicht angekommen.")
+    assert message.from_address == "sabine.weber@outlook.example"
+
+
 def test_huge_header_and_huge_line_are_handled():
     raw = b"From: a@example.com\r\nSubject: " + b"=?utf-8?q?a?= " * 50_000 + b"\r\n\r\n" + b"x" * 2_000_000 + b"\r\nWhere?"
     message = parse_message(raw)
