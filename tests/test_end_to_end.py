@@ -196,3 +196,18 @@ def test_eval_names_the_bad_row(tmp_path, capsys):
     csv.write_text("text,label\nhello,other\nplease cancel,cancel\n")
     status, _, err = run_cli(capsys, "eval", str(csv))
     assert status == 2 and "row" in err and "cancel" in err and err.count("\n") == 1
+
+
+def test_report_lists_why_products_fail_after_a_run(demo, capsys):
+    config = str(demo / "aftersale.toml")
+    status, out, _ = run_cli(capsys, "--config", config, "report")
+    assert (status, out.strip()) == (0, "no dissatisfaction reasons recorded yet")
+
+    run_cli(capsys, "--config", config, "once")
+    status, out, _ = run_cli(capsys, "--config", config, "report")
+
+    assert status == 0
+    rows = {line.split("│")[3].strip(): int(line.split("│")[4]) for line in out.splitlines() if line.count("│") == 5}
+    expected_dissatisfied = sum(1 for entry in EXPECTED.values() if entry.get("label") == "dissatisfaction")
+    assert rows.get("damaged", 0) >= 1 and "missing_part" in rows and "wrong_size_colour" in rows, out
+    assert sum(rows.values()) == expected_dissatisfied, out
