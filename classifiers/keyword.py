@@ -437,14 +437,31 @@ def find_negator(text: str, start: int, end: int, negation: Negation) -> str:
     clause_start = 0
     for brk in _CLAUSE_BREAK.finditer(before):
         clause_start = brk.end()
-    window = _tokens(before[clause_start:])[-negation.window :]
+    before = before[clause_start:]
+    for stop in _cjk_phrases(negation.stop):
+        # "不过" / "でも" are one stop word but several tokens: the clause starts after them.
+        at = before.rfind(stop)
+        if at >= 0:
+            before = before[at + len(stop) :]
+    window = _tokens(before)[-negation.window :]
     found = _negator_in(window, negation.words, negation.stop, reverse=True)
     if found or not negation.after:
         return found
     after = text[end : end + NEGATOR_LOOKBACK]
     brk = _CLAUSE_BREAK.search(after)
-    window = _tokens(after[: brk.start()] if brk else after)[: negation.window]
+    after = after[: brk.start()] if brk else after
+    for stop in _cjk_phrases(negation.stop):
+        at = after.find(stop)
+        if at >= 0:
+            after = after[:at]
+    window = _tokens(after)[: negation.window]
     return _negator_in(window, negation.after, negation.stop, reverse=False)
+
+
+def _cjk_phrases(words: Sequence[str]) -> list[str]:
+    """Stop words of two or more CJK characters: tokens are single CJK characters, so these are
+    found in the text itself rather than among the tokens."""
+    return [word for word in words if len(word) > 1 and has_cjk(word)]
 
 
 def _tokens(text: str) -> list[str]:

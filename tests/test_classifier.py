@@ -184,6 +184,17 @@ def test_cjk_patterns_match_inside_words_and_after_negators_apply(tmp_path: Path
     assert classifier.classify("キャンセルしないでください。まだ届いていません", "ja").label == "logistics"
 
 
+def test_a_cjk_stop_word_of_several_characters_ends_a_negators_reach(tmp_path: Path) -> None:
+    body = '[negation]\nwords = ["不"]\nwindow = 6\nstop = {stop}\n[dissatisfaction.words]\n"退货" = 3\n'
+    write_keywords(tmp_path, "zh", body.format(stop="[]"))
+    assert classifier_from(tmp_path, ["zh"]).classify("质量不好不过我要退货", "zh").label == "other"
+
+    write_keywords(tmp_path, "zh", body.format(stop='["不过"]'))
+    result = classifier_from(tmp_path, ["zh"]).classify("质量不好不过我要退货", "zh")
+    assert result.label == "dissatisfaction"
+    assert evidence_for(result, "dissatisfaction")[0][3] == ""
+
+
 def test_latin_patterns_match_next_to_cjk_text(tmp_path: Path) -> None:
     write_keywords(tmp_path, "ja", '[logistics.words]\n"tracking" = 3\n')
     classifier = classifier_from(tmp_path, ["ja"])
