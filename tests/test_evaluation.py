@@ -177,13 +177,13 @@ def test_blank_lines_are_skipped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "de", "fr", "es", "it", "ja", "zh"])
-def test_each_eval_set_has_40_per_label_and_a_third_held_aside(language: str) -> None:
+def test_each_eval_set_has_40_per_label_and_20_per_label_held_aside(language: str) -> None:
     rows = read_labelled_csv(ROOT / "tests" / "data" / f"eval_{language}.csv")
 
     for label in LABELS:
         mine = [row for row in rows if row.label == label]
         assert len(mine) >= 40, label
         holdout = sum(row.split == "holdout" for row in mine)
-        assert holdout >= 20 and holdout >= len(mine) / 3, f"{label}: {holdout} of {len(mine)} held aside"
+        assert holdout >= 20, f"{label}: only {holdout} of {len(mine)} held aside"
     assert {row.language for row in rows} == {language}
     assert {row.split for row in rows} == {"tune", "holdout"}
