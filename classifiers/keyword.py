@@ -11,6 +11,7 @@ Different labels scan independently and may all use the same words.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import math
 import re
@@ -410,7 +411,7 @@ def _scan(matcher: _Matcher, folded: FoldedText) -> list[_Hit]:
             entry = label_matcher.entries[index]
             negator = ""
             if entry.negatable or entry.pattern.kind == "negative":
-                negator = find_negator(text, start, end, entry.negation)
+                negator = find_negator(text, start, end, entry.negation, entry.pattern.regex)
             if not negator:
                 settled.add(index)
             hits.append(_Hit(entry, start, end, folded.original_span(start, end), negator))
@@ -418,16 +419,20 @@ def _scan(matcher: _Matcher, folded: FoldedText) -> list[_Hit]:
     return hits
 
 
-def find_negator(text: str, start: int, end: int, negation: Negation) -> str:
+def find_negator(text: str, start: int, end: int, negation: Negation, pattern_regex: str = "") -> str:
     """The negator that cancels the match text[start:end], or "".
 
     A pattern that itself contains a negator ("didn't receive", "not happy") is never negated:
-    it was written to match the negated form.
+    it was written to match the negated form. A negator that a regex merely let through in one
+    of its gaps ("want (\\w+ ){0,3}return" over "want no return") is not the pattern's own, so the
+    words before the match still decide.
     """
     if not negation.words and not negation.after:
         return ""
-    own = _tokens(text[start:end])
-    if _negator_in(own, negation.words + negation.after, negation.stop, reverse=False, whole=True):
+    matched = text[start:end]
+    own = _tokens(matched)
+    own_negator = _negator_in(own, negation.words + negation.after, negation.stop, reverse=False, whole=True)
+    if own_negator and _pattern_needs(pattern_regex, matched, own_negator):
         return ""
     if own and own[0] in negation.stop:
         return ""  # "...without permission, please cancel": the match opens a new clause itself
@@ -456,6 +461,25 @@ def find_negator(text: str, start: int, end: int, negation: Negation) -> str:
             after = after[:at]
     window = _tokens(after)[: negation.window]
     return _negator_in(window, negation.after, negation.stop, reverse=False)
+
+
+def _pattern_needs(pattern_regex: str, matched: str, negator: str) -> bool:
+    """Whether the pattern stops matching when its negator is swapped for a neutral word: true
+    for "not happy", false for a regex gap that happened to swallow a "no"."""
+    if not pattern_regex:
+        return True
+    if has_cjk(negator):
+        neutral = matched.replace(negator, "\u3007" * len(negator), 1)
+    else:
+        neutral = re.sub(rf"(?<!\w){re.escape(negator)}(?!\w)", "zzz", matched, count=1)
+    if neutral == matched:
+        return True  # a negator written as a word part ("*n't"): the pattern spells it out
+    return _compiled(pattern_regex).search(neutral) is None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 def _cjk_phrases(words: Sequence[str]) -> list[str]:

@@ -142,6 +142,24 @@ def test_a_phrase_that_carries_its_own_negator_is_not_negated(english: KeywordCl
     assert [note for _, _, _, note in evidence_for(result, "logistics") if "negated" in note] == []
 
 
+def test_a_negator_inside_a_regex_gap_does_not_shield_the_match_from_the_words_before(tmp_path: Path) -> None:
+    write_keywords(
+        tmp_path,
+        "it",
+        '[negation]\nwords = ["non", "nessun"]\nwindow = 3\n'
+        "[dissatisfaction.regexes]\n'\\bvoglio\\s+(\\w+\\s+){0,3}reso\\b' = 4\n"
+        "[logistics.regexes]\n'\\bnon\\s+(e\\s+)?arrivato\\b' = 4\n",
+    )
+    classifier = classifier_from(tmp_path, ["it"])
+
+    # "nessun" sits in the regex's gap: the pattern does not need it, so the "Non" before counts.
+    result = classifier.classify("Non voglio fare nessun reso", "it")
+    assert result.label == "other"
+    assert [note for _, _, _, note in evidence_for(result, "dissatisfaction")] == ['negated by "non"']
+    # "non" is written into the logistics regex itself: that match is never negated.
+    assert classifier.classify("il pacco non è arrivato", "it").label == "logistics"
+
+
 def test_contracted_negators_negate(english: KeywordClassifier) -> None:
     result = english.classify("Please don't cancel my order, I still want it. Where is it?", "en")
 
