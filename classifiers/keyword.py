@@ -625,7 +625,7 @@ class KeywordClassifier:
     """
 
     keyword_sets: tuple[KeywordSet, ...]
-    min_confidence: float = 0.35
+    min_confidence: float = 0.2
     detector: LanguageDetector | None = None
     """Used only to name the language when classify() is not told it; built on first use."""
     name: str = "keyword"

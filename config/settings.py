@@ -132,7 +132,7 @@ class ClassifierSettings:
     name: str = "keyword"
     keywords_dir: Path = field(default_factory=lambda: _package_dir() / "classifiers" / "keywords")
     languages: tuple[str, ...] = ("en",)
-    min_confidence: float = 0.35
+    min_confidence: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -636,7 +636,7 @@ def _classifier(t: _Table) -> ClassifierSettings:
         name=t.value("name", "keyword", _string()).strip(),
         keywords_dir=t.value("keywords_dir", default_dir, _path(t.file.base_dir, must_be="dir")),
         languages=t.value("languages", ("en",), _list(_language, non_empty=True)),
-        min_confidence=t.value("min_confidence", 0.35, _number(0, 1)),
+        min_confidence=t.value("min_confidence", ClassifierSettings.min_confidence, _number(0, 1)),
     )
 
 

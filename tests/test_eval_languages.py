@@ -15,6 +15,7 @@ import pytest
 from classifiers.evaluation import evaluate, read_labelled_csv
 from classifiers.keyword import KeywordClassifier
 from classifiers.language import LanguageDetector
+from config.settings import ClassifierSettings
 from daemon.parser import clean_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ DEFAULT_FLOOR = 0.85
 
 @pytest.fixture(scope="module")
 def classifier() -> KeywordClassifier:
-    return KeywordClassifier.build(ROOT / "classifiers" / "keywords", LANGUAGES, 0.35)
+    return KeywordClassifier.build(ROOT / "classifiers" / "keywords", LANGUAGES, ClassifierSettings.min_confidence)
 
 
 @pytest.fixture(scope="module")

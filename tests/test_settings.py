@@ -109,7 +109,7 @@ def test_minimal_file_fills_every_default(tmp_path: Path) -> None:
     assert settings.mailbox.batch_size == 50
     assert settings.outbox.kind == "draft"
     assert settings.classifier.languages == ("en",)
-    assert settings.classifier.min_confidence == 0.35
+    assert settings.classifier.min_confidence == 0.2
     assert settings.classifier.keywords_dir.parts[-2:] == ("classifiers", "keywords")
     assert settings.templates.dir.name == "templates"
     assert settings.reply_for("cancellation") == ReplySettings(True, False, "cancellation", 0.6)
